@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rasd.corpora import (
-    IGNORE, MAP_VALUES, TRANSFER_CORPORA, check_no_leakage, load_transfer_corpus, source_label_counts)
+    MAP_VALUES, TRANSFER_CORPORA, check_no_leakage, load_transfer_corpus, source_label_counts)
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = Path(os.environ.get("RASD_SOURCES", REPO / ".." / "shared" / "data"))
