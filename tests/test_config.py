@@ -41,3 +41,14 @@ def test_resolved_config_round_trips():
     config = load_config(None, ['data.dev=["d.jsonl"]', "train.max_steps=7"])
     again = config_from_dict(tomllib.loads(config_to_toml(config)))
     assert dataclasses.asdict(again) == dataclasses.asdict(config)
+
+
+def test_train_repeats_oversample_per_file(tmp_path):
+    import json
+    from rasd.training import load_split
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text(json.dumps({"id": "a", "text": "x", "operations": []}) + "\n")
+    b.write_text("".join(json.dumps({"id": f"b{i}", "text": "y", "entities": []}) + "\n" for i in range(5)))
+    assert [r["id"] for r in load_split([str(a), str(b)], cap=2, repeats=[3, 1])] == ["a", "a", "a", "b0", "b1"]
+    with pytest.raises(ValueError, match="train_repeats has 1 entries for 2"):
+        load_split([str(a), str(b)], repeats=[2])

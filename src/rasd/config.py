@@ -28,6 +28,7 @@ class ModelSection:
 class DataSection:
     train: list[str] = field(default_factory=list)  # spec JSONL files
     dev: list[str] = field(default_factory=list)
+    train_repeats: list[int] = field(default_factory=list)  # per train file: times it is seen per epoch (oversampling)
     max_train_records: int = 0  # 0: all; a cap per file, for quick runs
     pack_sentences_words: int = 0  # >0: join entity-only sentences into pseudo-articles of about this many words
 

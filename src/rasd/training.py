@@ -36,11 +36,14 @@ def normalisation_of(config: RunConfig) -> Normalisation:
     return Normalisation(fold_alef=m.fold_alef, fold_ya=m.fold_ya, fold_ta_marbuta=m.fold_ta_marbuta)
 
 
-def load_split(paths: list[str], cap: int = 0) -> list[dict]:
+def load_split(paths: list[str], cap: int = 0, repeats: list[int] = ()) -> list[dict]:
+    """Records of every file, at most `cap` per file, each file `repeats[i]` times (default once)."""
+    if repeats and len(repeats) != len(paths):
+        raise ValueError(f"data.train_repeats has {len(repeats)} entries for {len(paths)} train files")
     records = []
-    for path in paths:
+    for i, path in enumerate(paths):
         rows, _ = read_records(path, on_error="raise")
-        records += rows[:cap] if cap else rows
+        records += (rows[:cap] if cap else rows) * (repeats[i] if repeats else 1)
     return records
 
 
@@ -97,7 +100,7 @@ def train(config: RunConfig, resume: bool = False, progress: bool = True) -> dic
     tokenizer = AutoTokenizer.from_pretrained(encoder_path)
     model = build_model(encoder_path, config.model.init, config.model.max_length_tokens, config.model.stride_tokens,
                         config.model.dropout, normalisation_of(config))
-    train_records = load_split(config.data.train, config.data.max_train_records)
+    train_records = load_split(config.data.train, config.data.max_train_records, config.data.train_repeats)
     if config.data.pack_sentences_words:
         train_records = pack_records(train_records, config.data.pack_sentences_words)
     dev_records = load_split(config.data.dev)
