@@ -48,6 +48,8 @@ class TrainSection:
     max_grad_norm: float = 1.0
     mixed_precision: str = "auto"  # auto: bf16 on a GPU that has it, else fp16 on GPU, none on CPU
     operations_loss_weight: float = 1.0
+    refit_operations_head_steps: int = 0  # >0: after training, refit the operations head on frozen article vectors
+    refit_weight_decay: float = 0.05
     eval_every_steps: int = 200
     checkpoint_every_steps: int = 200
     log_every_steps: int = 20

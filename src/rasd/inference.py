@@ -91,8 +91,7 @@ class Predictor:
                 results[i] = result
         return results  # type: ignore[return-value]
 
-    @torch.inference_mode()
-    def _predict_batch(self, texts: list[str]) -> list[dict]:
+    def _forward(self, texts: list[str]):
         config = self.model.config
         norms = [normalise(t, self.normalisation) for t in texts]
         word_offsets = [words(n.text) for n in norms]
@@ -100,7 +99,18 @@ class Predictor:
         windows = encode_windows(self.tokenizer, word_strings, config.max_length_tokens, config.stride_tokens)
         batch = collate_windows([{"windows": w} for w in windows], self.tokenizer.pad_token_id)
         batch = {k: v.to(self.device) for k, v in batch.items()}
-        out = self.model(**batch)
+        return norms, word_offsets, windows, self.model(**batch)
+
+    @torch.inference_mode()
+    def article_vectors(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
+        """The pooled article vectors the operations head reads (one row per text)."""
+        rows = [self._forward(texts[k:k + batch_size])[3]["article_vectors"].float().cpu().numpy()
+                for k in range(0, len(texts), batch_size)]
+        return np.concatenate(rows) if rows else np.zeros((0, self.model.config.encoder["hidden_size"]))
+
+    @torch.inference_mode()
+    def _predict_batch(self, texts: list[str]) -> list[dict]:
+        norms, word_offsets, windows, out = self._forward(texts)
         tag_logits = out["tag_logits"].float().cpu().numpy()
         operation_probs = torch.sigmoid(out["operation_logits"].float()).cpu().numpy()
         results, w = [], 0

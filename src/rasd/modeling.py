@@ -91,7 +91,7 @@ class RasdJointModel(PreTrainedModel):
         counts.index_add_(0, article_index, mask.sum(1).float())
         pooled = (sums / counts.clamp(min=1.0)).to(hidden.dtype)
         operation_logits = self.operations_head(self.dropout(pooled))
-        out = {"tag_logits": tag_logits, "operation_logits": operation_logits}
+        out = {"tag_logits": tag_logits, "operation_logits": operation_logits, "article_vectors": pooled}
         if tag_labels is not None or operation_labels is not None:
             loss = tag_logits.float().sum() * 0.0  # keeps the graph whole when a batch has neither kind of label
             if tag_labels is not None and (tag_labels != IGNORE_INDEX).any():

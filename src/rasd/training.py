@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import torch
+from torch import nn
 from accelerate import Accelerator, DataLoaderConfiguration
 from accelerate.utils import set_seed
 from torch.utils.data import DataLoader
@@ -192,18 +193,52 @@ def train(config: RunConfig, resume: bool = False, progress: bool = True) -> dic
     accelerator.wait_for_everyone()
     result = {}
     if accelerator.is_main_process:
+        licences = sorted({r["licence"] for r in train_records if r.get("licence")})
         result = finish(accelerator.unwrap_model(model), tokenizer, config, dev_records, state,
-                        accelerator.device, time.time() - started)
+                        accelerator.device, time.time() - started, licences, train_records)
     accelerator.wait_for_everyone()
     return result
 
 
-def finish(model, tokenizer, config: RunConfig, dev_records: list[dict], state: dict, device, seconds: float) -> dict:
-    """Reload the best checkpoint, tune operation thresholds on dev, write the final model folder."""
+def refit_operations_head(model, tokenizer, records: list[dict], config: RunConfig, device) -> None:
+    """Refit the operations head on frozen article vectors of the training records (a linear probe).
+
+    Fine-tuning moves the encoder for the tagger; the article vectors of a sentence-embedding encoder differ
+    little between articles, and a head trained jointly for a few hundred steps stays near the label prior.
+    Fitting the head on standardised vectors (full batch, L2) and folding the scaling back into its weights
+    gives a head that reads the same vectors at inference.
+    """
+    unique = {r["id"]: r for r in records if "operations" in r}.values()  # oversampled copies count once
+    rows = list(unique)
+    if not rows:
+        return
+    predictor = Predictor(model, tokenizer, device)
+    x = torch.tensor(predictor.article_vectors([r["text"] for r in rows], config.train.eval_batch_size_articles))
+    y = torch.tensor([[float(o in r["operations"]) for o in OPERATION_TYPES] for r in rows])
+    mean, std = x.mean(0), x.std(0).clamp(min=1e-6)
+    z = (x - mean) / std
+    head = nn.Linear(z.shape[1], y.shape[1])
+    optimizer = torch.optim.AdamW(head.parameters(), lr=1e-2, weight_decay=config.train.refit_weight_decay)
+    for _ in range(config.train.refit_operations_head_steps):
+        optimizer.zero_grad()
+        nn.functional.binary_cross_entropy_with_logits(head(z), y).backward()
+        optimizer.step()
+    with torch.no_grad():  # head(z) == W (x - mean) / std + b == (W / std) x + (b - (W / std) mean)
+        weight = head.weight / std
+        target = model.operations_head
+        target.weight.copy_(weight.to(target.weight))
+        target.bias.copy_((head.bias - weight @ mean).to(target.bias))
+
+
+def finish(model, tokenizer, config: RunConfig, dev_records: list[dict], state: dict, device, seconds: float,
+           licences: list[str] = (), train_records: list[dict] = ()) -> dict:
+    """Reload the best checkpoint, refit the operations head if asked, tune thresholds on dev, write the model."""
     out = Path(config.train.output_dir)
     if (out / "best").exists():
         model = type(model).from_pretrained(out / "best").to(device)
     report: dict = {}
+    if config.train.refit_operations_head_steps and train_records:
+        refit_operations_head(model, tokenizer, train_records, config, device)
     if dev_records:
         _, predictions = evaluate_model(model, tokenizer, dev_records, config.train.eval_batch_size_articles, device)
         model.config.operation_thresholds = tune_thresholds(dev_records, predictions)
@@ -213,7 +248,7 @@ def finish(model, tokenizer, config: RunConfig, dev_records: list[dict], state: 
     metrics = {"dev": report, "best_step": state["best_step"], "steps": state["step"],
                "selection_score": state["best_score"], "operation_thresholds":
                dict(zip(model.config.operation_labels, model.config.operation_thresholds)),
-               "train_seconds_this_run": round(seconds, 1)}
+               "train_seconds_this_run": round(seconds, 1), "training_data_licences": list(licences)}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     (out / "README.md").write_text(model_card(config, metrics))
     shutil.rmtree(out / "best", ignore_errors=True)
@@ -223,6 +258,8 @@ def finish(model, tokenizer, config: RunConfig, dev_records: list[dict], state: 
 def model_card(config: RunConfig, metrics: dict) -> str:
     dev = metrics.get("dev") or {}
     body = report_markdown(dev, "Dev metrics") if dev else "No dev set was given: no metrics."
+    nc_note = ("\n  A non-commercial licence among them restricts commercial use of this model."
+               if any("NC" in licence for licence in metrics["training_data_licences"]) else "")
     return f"""---
 language: ar
 library_name: transformers
@@ -236,6 +273,7 @@ ARREST, ASSASSINATION; multi-label, possibly none), per the rasd label specifica
 - Encoder: `{config.model.encoder}` ({config.model.init}); window {config.model.max_length_tokens} tokens,
   stride {config.model.stride_tokens}.
 - Training data: {", ".join(config.data.train)}; dev: {", ".join(config.data.dev) or "none"}.
+- Licences of the training records: {"; ".join(metrics["training_data_licences"]) or "not recorded"}.{nc_note}
 - Steps: {metrics['steps']} (best on dev at step {metrics['best_step']}); operation thresholds tuned on dev:
   {metrics['operation_thresholds']}.
 - Use: `rasd predict --model THIS_FOLDER articles.jsonl -o predictions.jsonl`, or
