@@ -18,7 +18,7 @@ def main(src: str, dst: str) -> None:
     src_path, dst_path = Path(src), Path(dst)
     tmp = dst_path.with_name(dst_path.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    model = RasdJointModel.from_pretrained(src_path, dtype=torch.float16)
+    model = RasdJointModel.from_pretrained(src_path).to(torch.float16)  # fp16 halves the folder
     model.save_pretrained(tmp)
     for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "sentencepiece.bpe.model",
                  "vocab.txt", "resolved_config.toml", "metrics.json", "README.md"):

@@ -64,8 +64,8 @@ def test_read_conll_rejects_non_iob2(tmp_path):
 
 
 def test_pack_records_shifts_offsets_and_keeps_articles():
-    a = {"id": "a", "text": "في بغداد", "entities": [{"start": 3, "end": 8, "label": "LOCATION"}]}
-    b = {"id": "b", "text": "وزارة الدفاع", "entities": [], "ignore": [{"start": 0, "end": 12}]}
+    a = {"id": "a", "text": "في بغداد", "entities": [{"start": 3, "end": 8, "label": "LOCATION"}], "licence": "L"}
+    b = {"id": "b", "text": "وزارة الدفاع", "entities": [], "ignore": [{"start": 0, "end": 12}], "licence": "L"}
     c = {"id": "c", "text": "خبر", "operations": []}
     packed = pack_records([a, b, c], max_words=10)
     assert len(packed) == 2 and c in packed
@@ -74,3 +74,5 @@ def test_pack_records_shifts_offsets_and_keeps_articles():
     assert text[joined["entities"][0]["start"]:joined["entities"][0]["end"]] == "بغداد"
     assert text[joined["ignore"][0]["start"]:joined["ignore"][0]["end"]] == "وزارة الدفاع"
     validate_record(joined, "packed")
+    assert joined["licence"] == "L"  # provenance survives packing; records of other licences are not joined
+    assert len(pack_records([a, {**b, "licence": "M"}], max_words=10)) == 2

@@ -197,7 +197,7 @@ def pack_records(records: list[dict], max_words: int, separator: str = "\n") -> 
     Short sentences padded to a long window waste most of a CPU's time; packing keeps windows full. Records that
     carry `operations` are left as they are (an article label cannot be shared between sentences).
     """
-    packed, current, words = [], None, 0
+    packed, current, words, current_provenance = [], None, 0, {}
 
     def close():
         if current is not None:
@@ -208,9 +208,11 @@ def pack_records(records: list[dict], max_words: int, separator: str = "\n") -> 
             packed.append(record)
             continue
         n = len(record["text"].split())
-        if current is None or words + n > max_words:
+        provenance = {k: record[k] for k in ("source", "licence") if k in record}
+        if current is None or words + n > max_words or provenance != current_provenance:
             close()
-            current, words = {"id": record["id"], "text": "", "entities": [], "ignore": []}, 0
+            current, words = {"id": record["id"], "text": "", "entities": [], "ignore": [], **provenance}, 0
+            current_provenance = provenance
         shift = len(current["text"]) + (len(separator) if current["text"] else 0)
         current["text"] += (separator if current["text"] else "") + record["text"]
         for field in ("entities", "ignore"):
