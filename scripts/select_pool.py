@@ -10,10 +10,7 @@ import json
 import random
 from pathlib import Path
 
-
-def pool_article_text(rec):
-    """The exact text annotated for a pool article: headline, blank line, body (the headline carries the main news)."""
-    return rec["title"].strip() + "\n\n" + rec["text"]
+from rasd.standoff import pool_article_text
 
 
 def main():

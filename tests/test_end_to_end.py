@@ -163,3 +163,17 @@ def test_two_process_training_under_accelerate_launch(tmp_path):
     assert (tmp_path / "model.safetensors").exists() and (tmp_path / "metrics.json").exists()
     state = json.loads((tmp_path / "checkpoint" / "trainer_state.json").read_text())
     assert state["step"] == 6
+
+
+def test_inputs_stream_jsonl_from_stdin_and_report_bad_bytes(tmp_path):
+    import io
+    from rasd.inference import InputError, iter_inputs
+    stdin = io.StringIO("\n" + json.dumps({"id": "x", "text": "نص"}, ensure_ascii=False) + "\n{bad\n")
+    items = list(iter_inputs(["-"], stdin=stdin))
+    assert items[0] == ("x", "نص") and isinstance(items[1], InputError) and "<stdin>:3" in str(items[1])
+    bad = tmp_path / "bytes.jsonl"
+    bad.write_bytes(json.dumps({"id": "ok", "text": "a"}).encode() + b"\n\xff\xfe\n" +
+                    json.dumps({"id": "after", "text": "b"}).encode() + b"\n")
+    items = list(iter_inputs([str(bad)]))
+    assert items[0] == ("ok", "a") and items[2] == ("after", "b")  # the bad line costs only itself
+    assert isinstance(items[1], InputError) and f"{bad}:2: field '<encoding>': not UTF-8" in str(items[1])

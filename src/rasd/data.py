@@ -81,12 +81,19 @@ def validate_record(record, where: str) -> dict:
 def iter_jsonl(path: str | os.PathLike, lines: Iterable[str] | None = None) -> Iterator[tuple[str, object]]:
     """Yield ("file:line", parsed JSON or a RecordError) for every non-blank line; never stops on a bad line."""
     name = str(path)
-    handle = open(path, encoding="utf-8") if lines is None else None
+    # Bytes are decoded line by line, so a line with bad bytes costs only itself.
+    handle = open(path, "rb") if lines is None else None
     try:
         for number, line in enumerate(lines if lines is not None else handle, start=1):
+            where = f"{name}:{number}"
+            if isinstance(line, bytes):
+                try:
+                    line = line.decode("utf-8")
+                except UnicodeDecodeError as err:
+                    yield where, RecordError(where, "<encoding>", f"not UTF-8 ({err.reason})")
+                    continue
             if not line.strip():
                 continue
-            where = f"{name}:{number}"
             try:
                 yield where, json.loads(line)
             except json.JSONDecodeError as err:

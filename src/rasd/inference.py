@@ -156,20 +156,25 @@ def iter_inputs(paths: list[str], stdin=None) -> Iterator[tuple[str, str] | Inpu
     folder (its `.txt` files, recursively, sorted) or `-` (stdin: JSONL when it starts with `{`, else one article
     per non-blank line). Articles without an id get `FILE:LINE` (or the file path), so `--resume` can find them.
     """
-    import json
+    import itertools
     import sys
+    from .data import iter_jsonl
     for path in paths:
         if path == "-":
             stream = stdin if stdin is not None else sys.stdin
-            first = ""
-            for number, line in enumerate(stream, start=1):
-                if not line.strip():
-                    continue
-                first = first or line.lstrip()[:1]
-                if first == "{":
-                    yield _json_input(line, f"<stdin>:{number}")
-                else:
-                    yield f"<stdin>:{number}", line.rstrip("\n")
+            head = []  # read up to the first non-blank line to tell JSONL from plain text; the rest streams
+            for line in stream:
+                head.append(line)
+                if line.strip():
+                    break
+            lines = itertools.chain(head, stream)
+            if head and head[-1].lstrip().startswith("{"):
+                for where, item in iter_jsonl("<stdin>", lines):
+                    yield _json_input(item, where)
+            else:
+                for number, line in enumerate(lines, start=1):
+                    if line.strip():
+                        yield f"<stdin>:{number}", line.rstrip("\n")
             continue
         p = Path(path)
         if p.is_dir():
@@ -177,35 +182,20 @@ def iter_inputs(paths: list[str], stdin=None) -> Iterator[tuple[str, str] | Inpu
                 yield _txt_input(file)
         elif p.suffix in (".jsonl", ".json"):
             try:
-                handle = open(p, encoding="utf-8")
+                for where, item in iter_jsonl(p):
+                    yield _json_input(item, where)
             except OSError as err:
                 yield InputError(f"{p}: cannot read: {err.strerror}")
-                continue
-            with handle:
-                number = 0
-                while True:
-                    try:
-                        line = handle.readline()
-                    except UnicodeDecodeError as err:
-                        yield InputError(f"{p}:{number + 1}: not UTF-8 ({err.reason}); the rest of the file is skipped")
-                        break
-                    if not line:
-                        break
-                    number += 1
-                    if line.strip():
-                        yield _json_input(line, f"{p}:{number}")
         elif p.is_file():
             yield _txt_input(p)
         else:
             yield InputError(f"{path}: no such file or folder")
 
 
-def _json_input(line: str, where: str) -> tuple[str, str] | InputError:
-    import json
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as err:
-        return InputError(f"{where}: field '<json>': not valid JSON ({err.msg} at column {err.colno})")
+def _json_input(record, where: str) -> tuple[str, str] | InputError:
+    from .data import RecordError
+    if isinstance(record, RecordError):
+        return InputError(str(record))
     if not isinstance(record, dict):
         return InputError(f"{where}: field '<record>': must be a JSON object")
     if not isinstance(record.get("text"), str):

@@ -241,8 +241,13 @@ def finish(model, tokenizer, config: RunConfig, dev_records: list[dict], state: 
         refit_operations_head(model, tokenizer, train_records, config, device)
     if dev_records:
         _, predictions = evaluate_model(model, tokenizer, dev_records, config.train.eval_batch_size_articles, device)
-        model.config.operation_thresholds = tune_thresholds(dev_records, predictions)
-        report, _ = evaluate_model(model, tokenizer, dev_records, config.train.eval_batch_size_articles, device)
+        thresholds = tune_thresholds(dev_records, predictions)
+        model.config.operation_thresholds = thresholds
+        # entities do not depend on the thresholds: re-decide the operations from the scores already computed
+        for p in predictions:
+            p["operations"] = [op for op, t in zip(model.config.operation_labels, thresholds)
+                               if p["operation_scores"][op] >= t]
+        report, _ = evaluate_predictions(dev_records, predictions, normalisation_of(config))
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     metrics = {"dev": report, "best_step": state["best_step"], "steps": state["step"],
