@@ -34,6 +34,11 @@ def resolve_model_path(path_or_id: str) -> str:
                                 f"({cache}); download it on a connected machine or pass a folder") from err
 
 
+def decide_operations(scores: dict, labels: list[str], thresholds) -> list[str]:
+    """The operations whose score reaches its own decision threshold, in label order."""
+    return [op for op, t in zip(labels, thresholds) if scores[op] >= t]
+
+
 def pick_device(device: str = "auto") -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -123,7 +128,7 @@ class Predictor:
             probs = operation_probs[a]
             results.append({
                 "entities": entities,
-                "operations": [op for op, p, t in zip(self.operations, probs, self.thresholds) if p >= t],
+                "operations": decide_operations(dict(zip(self.operations, probs)), self.operations, self.thresholds),
                 "operation_scores": {op: round(float(p), 4) for op, p in zip(self.operations, probs)},
             })
         return results

@@ -26,7 +26,7 @@ from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 from .config import RunConfig, config_to_toml
 from .data import pack_records, read_records
 from .evaluation import evaluate_predictions, report_markdown, selection_score, tune_thresholds
-from .inference import Predictor, resolve_model_path
+from .inference import Predictor, decide_operations, resolve_model_path
 from .labels import IGNORE_INDEX, OPERATION_TYPES, TAG2ID
 from .modeling import build_model, collate_windows, encode_windows, window_tag_labels
 from .text import Normalisation, word_tags_for_text
@@ -193,9 +193,8 @@ def train(config: RunConfig, resume: bool = False, progress: bool = True) -> dic
     accelerator.wait_for_everyone()
     result = {}
     if accelerator.is_main_process:
-        licences = sorted({r["licence"] for r in train_records if r.get("licence")})
         result = finish(accelerator.unwrap_model(model), tokenizer, config, dev_records, state,
-                        accelerator.device, time.time() - started, licences, train_records)
+                        accelerator.device, time.time() - started, train_records)
     accelerator.wait_for_everyone()
     return result
 
@@ -231,7 +230,7 @@ def refit_operations_head(model, tokenizer, records: list[dict], config: RunConf
 
 
 def finish(model, tokenizer, config: RunConfig, dev_records: list[dict], state: dict, device, seconds: float,
-           licences: list[str] = (), train_records: list[dict] = ()) -> dict:
+           train_records: list[dict] = ()) -> dict:
     """Reload the best checkpoint, refit the operations head if asked, tune thresholds on dev, write the model."""
     out = Path(config.train.output_dir)
     if (out / "best").exists():
@@ -245,15 +244,15 @@ def finish(model, tokenizer, config: RunConfig, dev_records: list[dict], state: 
         model.config.operation_thresholds = thresholds
         # entities do not depend on the thresholds: re-decide the operations from the scores already computed
         for p in predictions:
-            p["operations"] = [op for op, t in zip(model.config.operation_labels, thresholds)
-                               if p["operation_scores"][op] >= t]
+            p["operations"] = decide_operations(p["operation_scores"], model.config.operation_labels, thresholds)
         report, _ = evaluate_predictions(dev_records, predictions, normalisation_of(config))
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
+    licences = sorted({r["licence"] for r in train_records if r.get("licence")})
     metrics = {"dev": report, "best_step": state["best_step"], "steps": state["step"],
                "selection_score": state["best_score"], "operation_thresholds":
                dict(zip(model.config.operation_labels, model.config.operation_thresholds)),
-               "train_seconds_this_run": round(seconds, 1), "training_data_licences": list(licences)}
+               "train_seconds_this_run": round(seconds, 1), "training_data_licences": licences}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     (out / "README.md").write_text(model_card(config, metrics))
     shutil.rmtree(out / "best", ignore_errors=True)
